@@ -1,0 +1,1 @@
+"""DVC stages and the ``sleepdg`` command line: thin wrappers that read params and call the library."""

@@ -1,0 +1,65 @@
+"""The ``sleepdg`` command: one Typer app that registers every stage and tool.
+
+Commands import their heavy dependencies inside their bodies, so ``sleepdg --help`` is instant.
+Errors of the library (`SleepdgError`) reach the user as one line on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+app = typer.Typer(
+    name="sleepdg",
+    help="Cross-dataset sleep staging: synthesise, download, prepare, train, evaluate and predict.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _configure(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages too."),
+) -> None:
+    """Set up logging once for every command."""
+    from rich.logging import RichHandler
+
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        datefmt="[%X]",
+        handlers=[RichHandler(show_path=False, rich_tracebacks=False)],
+        force=True,
+    )
+    for noisy in ("matplotlib", "numcodecs", "zarr", "fsspec", "asyncio", "urllib3", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def main() -> None:
+    """Console entry point: run the app, turning library errors into one-line messages."""
+    from sleepdg.errors import SleepdgError
+
+    try:
+        app(standalone_mode=False)
+    except SleepdgError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+# Commands: one line per stage module. The modules import only typer and the standard library at
+# import time, so registering them here keeps `sleepdg --help` instant.
