@@ -17,6 +17,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
 )
 
 
@@ -63,3 +64,6 @@ def main() -> None:
 
 # Commands: one line per stage module. The modules import only typer and the standard library at
 # import time, so registering them here keeps `sleepdg --help` instant.
+from pipeline import prepare as _prepare  # noqa: E402
+
+app.command("prepare")(_prepare.prepare)
