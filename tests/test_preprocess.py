@@ -12,7 +12,9 @@ from sleepdg.recording import Recording, Signal
 from sleepdg.stages import Stage
 
 
-def _recording(stages: list[int], rates: tuple[float, float], seed: int = 0, extra_s: float = 0.0) -> Recording:
+def _recording(
+    stages: list[int], rates: tuple[float, float], seed: int = 0, extra_s: float = 0.0
+) -> Recording:
     rng = np.random.default_rng(seed)
     n_s = len(stages) * 30 + extra_s
     signals = {
@@ -36,13 +38,19 @@ def test_fir_bandpass_matches_mne_filter_data() -> None:
 
     x = np.random.default_rng(1).standard_normal(30_000).cumsum()
     expected = mne.filter.filter_data(x[None], 100.0, 0.3, 35.0, fir_design="firwin", verbose=False)[0]
-    np.testing.assert_allclose(bandpass(x, 100.0, (0.3, 35.0), "fir"), expected, rtol=0, atol=1e-9 * np.abs(x).max())
+    np.testing.assert_allclose(
+        bandpass(x, 100.0, (0.3, 35.0), "fir"), expected, rtol=0, atol=1e-9 * np.abs(x).max()
+    )
 
 
 @pytest.mark.parametrize("kind", ["fir", "sos"])
 def test_bandpass_keeps_the_band_and_removes_drift_and_high_frequencies(kind: str) -> None:
     t = np.arange(600 * 100) / 100.0
-    inband, drift, high = np.sin(2 * np.pi * 10 * t), 2 * np.sin(2 * np.pi * 0.02 * t), np.sin(2 * np.pi * 45 * t)
+    inband, drift, high = (
+        np.sin(2 * np.pi * 10 * t),
+        2 * np.sin(2 * np.pi * 0.02 * t),
+        np.sin(2 * np.pi * 45 * t),
+    )
     y = bandpass(inband + drift + high, 100.0, (0.3, 35.0), kind)  # type: ignore[arg-type]
     core = slice(6000, -6000)
     np.testing.assert_allclose(y[core], inband[core], atol=0.05)  # drift and 45 Hz: >30x smaller
