@@ -13,8 +13,10 @@ import hashlib
 import json
 import logging
 import time
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,13 @@ def params_hash(common: PrepareCommon, dataset: DatasetPrepare) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
 def prepare_one(
     recording: Recording,
     common: PrepareCommon,
@@ -47,16 +56,14 @@ def prepare_one(
     store_path: Path,
     *,
     raw_dir: Path,
-    manifest: Mapping[str, ManifestEntry],
+    source_sha256: str = "",
 ) -> dict[str, Any]:
-    """Preprocess one recording, write its Zarr group, return its index row (INDEX_COLUMNS)."""
+    """Preprocess one recording, write its Zarr group, return its index row (INDEX_COLUMNS).
+
+    ``source_sha256`` is the signal file's digest from download's manifest (never recomputed).
+    """
     epochs = preprocess(recording, common, dataset)
-    source = recording.source[0] if recording.source else Path(recording.record_id)
-    try:
-        source_file = source.resolve().relative_to(raw_dir.resolve()).as_posix()
-    except ValueError:
-        source_file = source.name
-    entry = manifest.get(source_file)
+    source_file = _relative(recording.source[0] if recording.source else Path(recording.record_id), raw_dir)
     eeg, eog = recording.signals["eeg"], recording.signals["eog"]
     attrs = {
         "dataset": recording.dataset,
@@ -81,7 +88,7 @@ def prepare_one(
         "n_epochs": len(epochs.y),
         **{f"n_{name}": n for name, n in counts.items()},
         "source_file": source_file,
-        "source_sha256": entry.sha256 if entry is not None else "",
+        "source_sha256": source_sha256,
         "eeg_sfreq_hz": float(eeg.sfreq_hz),
         "eog_sfreq_hz": float(eog.sfreq_hz),
     }
@@ -96,7 +103,7 @@ class _Job:
     store_path: Path
     common: PrepareCommon
     params: DatasetPrepare
-    manifest: Mapping[str, ManifestEntry]
+    run_id: str
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,14 @@ class _Outcome:
     error_type: str | None = None
 
 
+@lru_cache(maxsize=4)
+def _reader(dataset: str, raw_dir: Path, params: DatasetPrepare, run_id: str) -> Any:
+    """One reader per worker process and run: it lists and pairs the raw folder once, not per recording."""
+    from sleepdg.datasets import open_reader
+
+    return open_reader(dataset, raw_dir, params)
+
+
 class _Task:
     """Picklable callable: one record id -> outcome. Errors come back as text (custom exception
     classes do not always survive pickling), and the parent decides to raise or skip."""
@@ -114,14 +129,13 @@ class _Task:
     def __init__(self, job: _Job) -> None:
         self.job = job
 
-    def __call__(self, record_id: str) -> _Outcome:
-        from sleepdg.datasets import open_reader
-
+    def __call__(self, item: tuple[str, str]) -> _Outcome:
+        record_id, sha256 = item
         job = self.job
         try:
-            recording = open_reader(job.dataset, job.raw_dir, job.params).read(record_id)
+            recording = _reader(job.dataset, job.raw_dir, job.params, job.run_id).read(record_id)
             row = prepare_one(
-                recording, job.common, job.params, job.store_path, raw_dir=job.raw_dir, manifest=job.manifest
+                recording, job.common, job.params, job.store_path, raw_dir=job.raw_dir, source_sha256=sha256
             )
             return _Outcome(record_id, row=row)
         except Exception as exc:
@@ -135,6 +149,11 @@ class PrepareReport:
     n_epochs: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+
+
+def _sha256_of(manifest: Mapping[str, ManifestEntry], sources: tuple[Path, ...], raw_dir: Path) -> str:
+    entry = manifest.get(_relative(sources[0], raw_dir)) if sources else None
+    return entry.sha256 if entry is not None else ""
 
 
 def _write_index(rows: list[dict[str, Any]], path: Path) -> None:
@@ -152,7 +171,13 @@ def _write_skipped(skipped: list[tuple[str, str]], path: Path) -> None:
 
 
 def prepare_dataset(
-    dataset: str, raw_dir: Path, out_dir: Path, params: Params, *, workers: int = 1, scheduler: str = "processes"
+    dataset: str,
+    raw_dir: Path,
+    out_dir: Path,
+    params: Params,
+    *,
+    workers: int = 1,
+    scheduler: str = "processes",
 ) -> PrepareReport:
     """Prepare every recording of ``raw_dir`` into ``out_dir`` (``data/prepared/<ds>``).
 
@@ -172,27 +197,29 @@ def prepare_dataset(
     """
     from tqdm import tqdm
 
-    from sleepdg.datasets import open_reader
     from sleepdg.executor import map_unordered
 
     if not raw_dir.is_dir():
         raise SleepdgError(f"{raw_dir}: no such folder; run `sleepdg download {dataset}` first")
     common, ds_params = params.prepare.common, params.prepare.dataset(dataset)
-    record_ids = open_reader(dataset, raw_dir, ds_params).record_ids()
+    run_id = uuid.uuid4().hex
+    reader = _reader(dataset, raw_dir, ds_params, run_id)
+    record_ids = reader.record_ids()
     if not record_ids:
         raise SleepdgError(f"{raw_dir}: no {dataset} recording found")
     manifest = read_manifest(raw_dir)
     if not manifest:
         log.warning("%s has no manifest.csv: source_sha256 stays empty in the index", raw_dir)
+    items = [(rid, _sha256_of(manifest, reader.source_files(rid), raw_dir)) for rid in record_ids]
     report, rows, started = PrepareReport(dataset), [], time.perf_counter()
     with atomic_path(out_dir) as tmp:
         tmp.mkdir(parents=True)
         store_path = tmp / STORE_NAME
         init_store(store_path)
-        job = _Job(dataset, raw_dir, store_path, common, ds_params, manifest)
+        job = _Job(dataset, raw_dir, store_path, common, ds_params, run_id)
         task = _Task(job)
         progress = tqdm(total=len(record_ids), desc=f"prepare {dataset}", unit="rec", leave=False)
-        for outcome in map_unordered(task, record_ids, workers=min(workers, len(record_ids))):
+        for outcome in map_unordered(task, items, workers=min(workers, len(items))):
             progress.update()
             if outcome.row is not None:
                 rows.append(outcome.row)

@@ -140,11 +140,13 @@ def preprocess(
     Epochs with x (n_epochs, 2, epoch_s * sfreq_hz) float32 and y (n_epochs,) int8.
     """
     kind = (dataset.filter if dataset is not None else None) or common.filter
-    n_per_epoch = int(round(EPOCH_S * common.sfreq_hz))
+    n_per_epoch = round(EPOCH_S * common.sfreq_hz)
     channels = [_channel_epochs(recording, m, common, kind) for m in MODALITIES]
     n_epochs = min(recording.n_epochs, *(len(c) // n_per_epoch for c in channels))
     if n_epochs == 0:
-        raise ReaderError(recording.source[0] if recording.source else recording.record_id, "no whole 30-s epoch")
+        raise ReaderError(
+            recording.source[0] if recording.source else recording.record_id, "no whole 30-s epoch"
+        )
     dropped = max(len(c) for c in channels) - n_epochs * n_per_epoch
     x = np.stack([c[: n_epochs * n_per_epoch].reshape(n_epochs, n_per_epoch) for c in channels], axis=1)
     y = np.asarray(recording.stages[:n_epochs], dtype=np.int8)

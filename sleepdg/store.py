@@ -33,9 +33,9 @@ INDEX_COLUMNS: tuple[str, ...] = (
 
 
 def _compressor() -> Any:
-    import zarr
+    from zarr.codecs import BloscCodec, BloscShuffle
 
-    return zarr.codecs.BloscCodec(cname="lz4", clevel=5, shuffle=zarr.codecs.BloscShuffle.shuffle)
+    return BloscCodec(cname="lz4", clevel=5, shuffle=BloscShuffle.shuffle)
 
 
 def init_store(store_path: Path) -> None:
@@ -92,7 +92,10 @@ def open_recording(store_path: Path, record_id: str) -> tuple[Any, np.ndarray]:
     import zarr
 
     group = zarr.open_group(store_path / record_id, mode="r", zarr_format=3, use_consolidated=False)
-    return group["x"], np.asarray(group["y"][:], dtype=np.int8)
+    x, y = group["x"], group["y"]
+    if not isinstance(x, zarr.Array) or not isinstance(y, zarr.Array):
+        raise ValueError(f"{store_path / record_id}: expected arrays x and y in the group")
+    return x, np.asarray(y[:], dtype=np.int8)
 
 
 def recording_attrs(store_path: Path, record_id: str) -> dict[str, Any]:

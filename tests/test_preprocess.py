@@ -89,8 +89,8 @@ def test_predict_mode_keeps_every_epoch() -> None:
 def test_flat_channel_is_a_clear_error() -> None:
     rec = _recording([0, 2, 2], rates=(100.0, 100.0))
     eog = rec.signals["eog"]
-    flat = Recording(rec.dataset, rec.record_id, rec.subject_id,
-                     {"eeg": rec.signals["eeg"], "eog": Signal(np.zeros_like(eog.data), 100.0, "EOG")}, rec.stages)  # fmt: skip
+    signals = {"eeg": rec.signals["eeg"], "eog": Signal(np.zeros_like(eog.data), 100.0, "EOG")}
+    flat = Recording(rec.dataset, rec.record_id, rec.subject_id, signals, rec.stages)
     with pytest.raises(ReaderError, match="flat EOG channel"):
         preprocess(flat, PrepareCommon(), None)
 
