@@ -40,26 +40,18 @@ def _configure(
 
 
 def main() -> None:
-    """Console entry point: run the app, turning library errors into one-line messages."""
+    """Console entry point: run the app, turning library errors into one-line messages.
+
+    Click (standalone mode) already prints usage errors as one line with exit code 2; a
+    `SleepdgError` (bad input, named file and problem) is printed here with exit code 1.
+    """
     from sleepdg.errors import SleepdgError
 
     try:
-        app(standalone_mode=False)
+        app()
     except SleepdgError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    except (typer.Abort, KeyboardInterrupt):
-        typer.echo("aborted", err=True)
-        sys.exit(130)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise
 
 
 # Commands: one line per stage module. The modules import only typer and the standard library at
@@ -67,3 +59,24 @@ def main() -> None:
 from pipeline import prepare as _prepare  # noqa: E402
 
 app.command("prepare")(_prepare.prepare)
+from pipeline import train as _train  # noqa: E402
+
+app.command("train")(_train.train)
+from pipeline import inspect_cmd as _inspect_cmd  # noqa: E402
+
+app.command("inspect")(_inspect_cmd.inspect)
+from pipeline import evaluate as _evaluate  # noqa: E402
+from pipeline import indomain as _indomain  # noqa: E402
+from pipeline import predict as _predict  # noqa: E402
+from pipeline import report as _report  # noqa: E402
+
+app.command("evaluate")(_evaluate.evaluate)
+app.command("report")(_report.report)
+app.command("predict")(_predict.predict)
+app.command("indomain")(_indomain.indomain)
+from pipeline import download as _download  # noqa: E402
+
+app.command("download")(_download.download)
+from pipeline import synth as _synth  # noqa: E402
+
+app.command("synth")(_synth.synth)
