@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sleepdg.params import DATASETS
 from tests.pipeline.conftest import TinyProject
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dvc")]
@@ -27,7 +28,7 @@ def _digest(folder: Path) -> str:
 
 
 def test_dvc_repro_builds_every_dataset_and_is_then_up_to_date(tiny_project: TinyProject) -> None:
-    for ds in ("hmc", "isruc", "shhs"):
+    for ds in ("sleepedf", "hmc", "isruc", "shhs", "p2018"):
         index = pd.read_parquet(tiny_project.root / "data" / "prepared" / ds / "index.parquet")
         assert len(index) == 2 and (index["dataset"] == ds).all()
         assert index["source_sha256"].str.fullmatch(r"[0-9a-f]{64}").all()  # from download's manifest
@@ -58,7 +59,7 @@ def test_changing_one_dataset_block_reruns_that_dataset_and_its_dependents_only(
     assert "prepare@hmc" in ran
     assert not {s for s in ran if s.startswith("download@")}
     assert not {"prepare@isruc", "prepare@shhs", "train@hmc"} & ran  # train@hmc never reads HMC
-    stages_using_hmc = {"train@isruc", "train@shhs", "evaluate@hmc"}
+    stages_using_hmc = {"train@sleepedf", "train@isruc", "train@shhs", "train@p2018", "evaluate@hmc"}
     defined = clone.dvc("stage", "list", "--name-only").stdout.split()
     assert stages_using_hmc & set(defined) <= ran
     attrs = (clone.root / "data" / "prepared" / "hmc" / "store.zarr" / "SN001" / "zarr.json").read_text()
@@ -95,4 +96,4 @@ def test_failed_prepare_from_the_cli_leaves_the_previous_store(
     assert "shhs1-" in failed.stderr and "EOG(X) - EOG(L)" in failed.stderr
     assert "Traceback" not in failed.stderr
     assert _digest(store) == before
-    assert sorted(p.name for p in store.parent.iterdir()) == ["hmc", "isruc", "shhs"]  # no temporary left
+    assert sorted(p.name for p in store.parent.iterdir()) == sorted(DATASETS)  # no temporary left
