@@ -4,6 +4,7 @@ Heavy dependencies (torch, mne, zarr) are imported by the modules that need them
 """
 
 from sleepdg.errors import ChannelNotFoundError, ReaderError, SleepdgError
+from sleepdg.predict import PredictResult, predict
 from sleepdg.recording import DatasetReader, Recording, Signal
 from sleepdg.stages import EPOCH_S, STAGE_NAMES, Stage
 
@@ -12,10 +13,12 @@ __all__ = [
     "STAGE_NAMES",
     "ChannelNotFoundError",
     "DatasetReader",
+    "PredictResult",
     "ReaderError",
     "Recording",
     "Signal",
     "SleepdgError",
     "Stage",
+    "predict",
 ]
 __version__ = "0.1.0"
