@@ -80,3 +80,6 @@ app.command("download")(_download.download)
 from pipeline import synth as _synth  # noqa: E402
 
 app.command("synth")(_synth.synth)
+from pipeline import import_checkpoint as _import_checkpoint  # noqa: E402
+
+app.command("import-checkpoint")(_import_checkpoint.import_checkpoint)

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sleepdg.errors import SleepdgError
 
-DATASETS: tuple[str, ...] = ("sleepedf", "hmc", "isruc", "shhs", "p2018")  # also the domain-id order
 DatasetName = Literal["sleepedf", "hmc", "isruc", "shhs", "p2018"]
+DATASETS: tuple[DatasetName, ...] = ("sleepedf", "hmc", "isruc", "shhs", "p2018")  # also the domain-id order
 
 
 class ParamsError(SleepdgError, ValueError):
@@ -51,24 +51,45 @@ class Mirrors(_Block):
     shhs: str = "https://sleepdata.org"
     p2018: str = "https://physionet.org/files/challenge-2018/1.0.0"
 
+    @field_validator("*")
+    @classmethod
+    def _http_base(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http(s):// base URL, got {value!r}")
+        return value.rstrip("/")
+
 
 class DataParams(_Block):
+    """What ``download`` fetches (source, subset, parts) and how (workers, retries: never a DVC dep)."""
+
     source: Literal["synthetic", "real"] = "synthetic"
     subset: int | None = Field(None, ge=1, description="first N recordings per dataset (real data)")
     mirrors: Mirrors = Mirrors()
-    sleepedf_parts: tuple[Literal["cassette", "telemetry"], ...] = ("cassette", "telemetry")
-    isruc_subgroups: tuple[Literal[1, 2, 3], ...] = (1, 2, 3)
+    sleepedf_parts: tuple[Literal["cassette", "telemetry"], ...] = Field(
+        ("cassette", "telemetry"), min_length=1
+    )
+    isruc_subgroups: tuple[Literal[1, 2, 3], ...] = Field((1, 2, 3), min_length=1)
     shhs_visit: Literal[1, 2] = 1
+    shhs_annotations: tuple[Literal["nsrr", "profusion"], ...] = Field(("nsrr",), min_length=1)
+    keep_archives: bool = False  # keep ISRUC's .rar files after extraction (size and sha256 are recorded)
     nsrr_token_env: str = "NSRR_TOKEN"  # name of the environment variable holding the token
     workers: int = Field(4, ge=1, le=32, description="parallel downloads")
+    retries: int = Field(5, ge=0, le=100, description="attempts per file after the first, without progress")
+    backoff_s: float = Field(2.0, ge=0.0, le=600.0, description="first pause between attempts; doubles")
+    timeout_s: float = Field(60.0, gt=0.0, description="per connect and per read")
 
 
 class ShiftScale(_Block):
-    sleepedf: float = Field(1.0, ge=0.0, le=2.0)
+    """Strength λ of each dataset's synthetic domain shift (synthetic.md §3.4): every numeric knob of
+    `sleepdg.synth.profiles` sits at ``mean + λ·(value − mean)``. Defaults calibrated on the band-power
+    logistic-regression baseline (benchmarks/bench_baseline_lr.py): Sleep-EDF's gap is mostly structural
+    (Fpz-Cz, bipolar EOG), so its λ is below 1; P2018's knobs sit inside the others' range (§3.4: 1.4)."""
+
+    sleepedf: float = Field(0.7, ge=0.0, le=2.0)
     hmc: float = Field(1.0, ge=0.0, le=2.0)
     isruc: float = Field(1.0, ge=0.0, le=2.0)
     shhs: float = Field(1.0, ge=0.0, le=2.0)
-    p2018: float = Field(1.0, ge=0.0, le=2.0)
+    p2018: float = Field(1.4, ge=0.0, le=2.0)
 
 
 class SyntheticParams(_Block):
@@ -130,10 +151,11 @@ class IsrucPrepare(DatasetPrepare):
     eeg: ChannelList = ("F4-A1", "F4-M1", "F4 - A1")  # "F4 - A1": the monopolar subject 40
     eog: ChannelList = ("LOC-A2", "E1-M2", "LOC - A2")
     scorer: Literal[1, 2] = 1
+    labels: Literal["txt", "xlsx"] = "txt"  # the .xlsx tells unscored "U" apart from W (the .txt writes 0)
 
 
 class ShhsPrepare(DatasetPrepare):
-    eeg: ChannelList = ("EEG", "EEG 2")  # C4-A1; "EEG 2" is an older label of the same lead
+    eeg: ChannelList = ("EEG",)  # C4-A1 (the EEG(sec) variants "EEG 2", "EEG sec"... are C3-A2)
     eog: ChannelList = ("EOG(R) - EOG(L)",)  # SleepDIFFormer's bipolar EOG
     visit: Literal[1, 2] = 1
     annotations: Literal["nsrr", "profusion"] = "nsrr"
@@ -166,14 +188,20 @@ class PrepareParams(_Block):
 
 
 class ModelParams(_Block):
-    """Widths of SleepDIFFormer. ``preset`` fills every width left out (see sleepdg.model.config)."""
+    """Widths of SleepDIFFormer. ``preset`` fills every width left out (see sleepdg.model.config).
+
+    ``paper``: the reference sizes (the only preset reference weights fit); ``small``: 4-5 times
+    cheaper per training step, for the synthetic pipeline. ``stacking``: ``reference`` feeds
+    every MDTA layer the embeddings and keeps the last (the published code), ``chained`` stacks them
+    (the paper's figure). ``attention``: ``standard`` swaps the MDTA's differential attention only.
+    """
 
     preset: Literal["small", "paper"] = "small"
     d_model: int | None = Field(None, ge=8)
-    n_heads: int | None = Field(None, ge=1)
+    n_heads: int | None = Field(None, ge=1)  # differential heads: d_model / (2 * n_heads) wide each
     n_layers: int | None = Field(None, ge=1)
     d_ff: int | None = Field(None, ge=8)
-    cnn_channels: tuple[int, int] | None = None
+    cnn_channels: tuple[Annotated[int, Field(ge=1)], Annotated[int, Field(ge=1)]] | None = None
     dropout: float | None = Field(None, ge=0.0, lt=1.0)
     stacking: Literal["reference", "chained"] = "reference"
     attention: Literal["differential", "standard"] = "differential"
@@ -203,9 +231,13 @@ class TrainParams(_Block):
 
 
 class EvaluateParams(_Block):
-    n_hypnograms: int = Field(3, ge=0)
-    n_attention: int = Field(1, ge=0)
-    confusion_sample: int = Field(0, ge=0, description="0: counts with a custom template")
+    """What ``evaluate`` draws: figures and the form of ``confusion.csv`` (never the metrics)."""
+
+    n_hypnograms: int = Field(3, ge=0, description="recordings drawn, spread from the worst to the best")
+    n_attention: int = Field(1, ge=0, description="attention figures, each one epoch per stage")
+    confusion_sample: int = Field(
+        0, ge=0, description="0: 25 count rows (template confusion_counts); N: N epochs (template confusion)"
+    )
 
 
 class RuntimeParams(_Block):
@@ -217,6 +249,7 @@ class RuntimeParams(_Block):
     threads: int | None = Field(None, ge=1)
     bf16: bool = False
     loader_workers: int = Field(0, ge=0)
+    preload_mb: int = Field(4096, ge=0, description="load training signals into RAM when they fit; 0 never")
 
 
 class Params(_Block):
@@ -235,7 +268,16 @@ class Params(_Block):
         folds = dict(self.folds) or {
             t: tuple(d for d in self.base.datasets if d != t) for t in self.base.datasets
         }
+        if self.data.shhs_visit != self.prepare.shhs.visit:
+            raise ValueError(
+                f"data.shhs_visit ({self.data.shhs_visit}) and prepare.shhs.visit ({self.prepare.shhs.visit}) "
+                "disagree: prepare would find no recording of the downloaded visit"
+            )
+        known = set(self.base.datasets)
         for target, sources in folds.items():
+            unknown = sorted({target, *sources} - known)
+            if unknown:
+                raise ValueError(f"folds.{target}: {', '.join(unknown)} not in base.datasets")
             if target in sources:
                 raise ValueError(f"folds.{target}: the target cannot be one of its sources")
             if len(set(sources)) != len(sources) or not sources:
@@ -247,7 +289,7 @@ class Params(_Block):
         """The source datasets of a fold, in domain-id order."""
         if target not in self.folds:
             raise ParamsError(f"no fold {target!r} in params folds; have {', '.join(self.folds)}")
-        return self.folds[target]  # type: ignore[index]
+        return self.folds[target]
 
     def fold_seed(self, target: str) -> int:
         """Per-fold seed: base.seed + index of the target in the dataset list (architecture.md)."""
@@ -260,6 +302,9 @@ def _format_errors(path: Path, error: ValidationError) -> str:
         key = ".".join(str(p) for p in item["loc"]) or "(top level)"
         if item["type"] == "extra_forbidden":
             lines.append(f"{path}: unknown key {key}")
+        elif item["type"] == "value_error":  # our own validators already name the keys and values
+            where = f"{key}: " if item["loc"] else ""
+            lines.append(f"{path}: {where}{item['msg'].removeprefix('Value error, ')}")
         else:
             lines.append(f"{path}: {key}: {item['msg']} (got {item.get('input')!r})")
     return "\n".join(lines)
