@@ -7,6 +7,12 @@ from pathlib import Path
 
 import pytest
 
+# Two xdist workers share two cores: one compute thread each, and idle OpenMP threads that sleep
+# instead of spinning (spinning threads made small torch ops up to 50x slower under load). Set
+# before torch is imported, and inherited by the subprocesses of end-to-end tests.
+for _var, _value in (("OMP_NUM_THREADS", "1"), ("MKL_NUM_THREADS", "1"), ("OMP_WAIT_POLICY", "PASSIVE")):
+    os.environ.setdefault(_var, _value)
+
 REPO = Path(__file__).resolve().parents[1]
 # The real annotation files live beside the clone (../shared/realdata); tests read them as they are.
 SHARED = Path(os.environ.get("SLEEPDG_SHARED", REPO.parent / "shared"))
