@@ -21,7 +21,9 @@ class ReaderError(SleepdgError, ValueError):
 class ChannelNotFoundError(ReaderError):
     """None of the accepted labels for a modality is in the file; lists what the file has."""
 
-    def __init__(self, path: Path | str, wanted: str, accepted: tuple[str, ...], available: list[str]) -> None:
+    def __init__(
+        self, path: Path | str, wanted: str, accepted: tuple[str, ...], available: list[str]
+    ) -> None:
         super().__init__(
             path,
             f"no {wanted} channel: looked for {', '.join(repr(a) for a in accepted)}; "

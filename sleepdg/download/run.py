@@ -70,7 +70,7 @@ def download_dataset(
         files left there; a finished one is not fetched again.
     params
         ``data`` (source, subset, mirrors, parts, workers, retries) and, for synthetic data,
-        ``synthetic``, ``base.seed`` and ``runtime.workers``.
+        ``synthetic`` (its own seed) and ``runtime.workers``.
     progress
         Show a progress bar (bytes, rate); None shows it when stderr is a terminal.
 
@@ -95,7 +95,7 @@ def _synthesise(dataset: str, out_dir: Path, params: Params) -> list[ManifestEnt
         "source": "synthetic",
         "recordings": params.synthetic.recordings,
         "hours": params.synthetic.hours,
-        "seed": params.base.seed,
+        "seed": params.synthetic.seed,
         "shift_scale": getattr(params.synthetic.shift_scale, dataset),
     }
     done = _finished_entries(out_dir, request)
@@ -117,7 +117,7 @@ def _synthesise(dataset: str, out_dir: Path, params: Params) -> list[ManifestEnt
             root,
             n_recordings=params.synthetic.recordings,
             hours=params.synthetic.hours,
-            seed=params.base.seed,
+            seed=params.synthetic.seed,
             shift_scale=request["shift_scale"],
             workers=params.runtime.workers,
         )

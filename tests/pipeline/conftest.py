@@ -27,7 +27,14 @@ BIN = Path(sys.executable).parent  # the venv's bin: `sleepdg` and `dvc` live he
 # Every stage of dvc.yaml runs, on two half-hour nights per dataset and a few training steps.
 TINY_OVERRIDES: dict[str, Any] = {
     "synthetic": {"recordings": 2, "hours": 0.5},
-    "model": {"preset": "small", "d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16, "cnn_channels": [4, 8]},
+    "model": {
+        "preset": "small",
+        "d_model": 16,
+        "n_heads": 2,
+        "n_layers": 1,
+        "d_ff": 16,
+        "cnn_channels": [4, 8],
+    },
     "train": {"epochs": 1, "batch_size": 4, "max_steps_per_epoch": 3},
     "evaluate": {"n_hypnograms": 1, "n_attention": 1},
     "runtime": {"workers": 1},
