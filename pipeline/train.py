@@ -24,14 +24,20 @@ def train(
 
     Reads `base`, `folds`, `model`, `train`, `prepare` (copied into the checkpoint for predict) and `runtime`.
     Never opens the target's prepared data. An interrupted run resumes from the last finished epoch.
+    Under `torchrun --nproc-per-node N --no-python sleepdg train --fold FOLD` the N processes train
+    one model with DistributedDataParallel (one GPU each, or gloo on CPUs); rank 0 writes.
     """
     from sleepdg.params import load_params
     from sleepdg.train import train_fold
+    from sleepdg.train.distributed import distributed_training
 
     params = load_params(params_file)
     params.sources(fold)  # an unknown fold fails here, naming the valid ones
-    result = train_fold(
-        params, fold, prepared_root=prepared, out_dir=out / fold, scratch_root=scratch, progress=progress
-    )
-    best = ", ".join(f"{k} {v:.4f}" for k, v in result.best.items() if isinstance(v, float))
-    typer.echo(f"{fold}: best epoch {result.best.get('epoch')} ({best}) -> {result.checkpoint}")
+    with distributed_training(params) as run:  # one process, or this rank of a torchrun launch
+        result = train_fold(
+            run.params, fold, prepared_root=prepared, out_dir=out / fold, scratch_root=scratch,
+            progress=progress, **run.train_kwargs(),
+        )  # fmt: skip
+    if run.rank == 0:
+        best = ", ".join(f"{k} {v:.4f}" for k, v in result.best.items() if isinstance(v, float))
+        typer.echo(f"{fold}: best epoch {result.best.get('epoch')} ({best}) -> {result.checkpoint}")

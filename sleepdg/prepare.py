@@ -193,7 +193,9 @@ def prepare_dataset(
     params
         The validated params; reads ``prepare.common`` and ``prepare.<dataset>`` only.
     workers, scheduler
-        Parallelism (``runtime`` params): a local process pool of ``workers`` processes.
+        Parallelism (``runtime`` params): ``processes`` (a local pool of ``workers`` processes),
+        ``dask`` (a local Dask cluster of ``workers`` processes) or a Dask scheduler address, whose
+        workers must see ``raw_dir`` and ``out_dir``'s parent at the same absolute paths.
     """
     from tqdm import tqdm
 
@@ -201,6 +203,7 @@ def prepare_dataset(
 
     if not raw_dir.is_dir():
         raise SleepdgError(f"{raw_dir}: no such folder; run `sleepdg download {dataset}` first")
+    raw_dir = raw_dir.absolute()  # workers of a Dask cluster may run in another folder
     common, ds_params = params.prepare.common, params.prepare.dataset(dataset)
     run_id = uuid.uuid4().hex
     reader = _reader(dataset, raw_dir, ds_params, run_id)
@@ -214,12 +217,14 @@ def prepare_dataset(
     report, rows, started = PrepareReport(dataset), [], time.perf_counter()
     with atomic_path(out_dir) as tmp:
         tmp.mkdir(parents=True)
-        store_path = tmp / STORE_NAME
+        store_path = tmp.absolute() / STORE_NAME
         init_store(store_path)
         job = _Job(dataset, raw_dir, store_path, common, ds_params, run_id)
         task = _Task(job)
         progress = tqdm(total=len(record_ids), desc=f"prepare {dataset}", unit="rec", leave=False)
-        for outcome in map_unordered(task, items, workers=min(workers, len(items))):
+        for outcome in map_unordered(  # not bound to a name: an exception closes it (and its workers) at once
+            task, items, workers=min(workers, len(items)), scheduler=scheduler, shared_paths=(raw_dir, tmp)
+        ):
             progress.update()
             if outcome.row is not None:
                 rows.append(outcome.row)

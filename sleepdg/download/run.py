@@ -20,7 +20,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -389,18 +389,22 @@ def _run_parallel(
     stay for the next run) and is raised once they have stopped."""
     first_error: BaseException | None = None
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="download") as pool:
-        futures: list[Future[_Done]] = [pool.submit(task) for task in tasks]
+        pending: set[Future[_Done]] = {pool.submit(task) for task in tasks}
         try:
-            for future in as_completed(futures):
-                try:
-                    on_done(future.result())
-                except DownloadCancelled:
-                    continue
-                except Exception as exc:
-                    if first_error is None:
-                        first_error = exc
-                        stop.set()
-                        pool.shutdown(wait=False, cancel_futures=True)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    try:
+                        on_done(future.result())
+                    except DownloadCancelled:
+                        continue
+                    except Exception as exc:
+                        if first_error is None:
+                            first_error = exc
+                            stop.set()
+                        # cancel() does not wake a waiter (as_completed/wait would hang on them):
+                        # drop the cancelled futures, wait only for the running ones
+                        pending = {f for f in pending if not f.cancel()}
         except BaseException:  # Ctrl-C: stop the transfers, keep their partial files
             stop.set()
             pool.shutdown(wait=True, cancel_futures=True)

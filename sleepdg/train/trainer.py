@@ -71,6 +71,7 @@ class _Run:
     steps_per_epoch: int
     bf16: bool
     rank: int
+    world_size: int = 1
 
 
 def train_fold(
@@ -118,6 +119,10 @@ def train_fold(
     key = resume.run_key(params, target, prepared_root, run.sources)
     folder = resume.run_dir(scratch_root, target, key)
     state = resume.restore_state(folder, run.model, run.optimizer, run.scheduler)
+    if world_size > 1:  # every rank must have read the same state (scratch_root shared by all nodes)
+        from sleepdg.train.distributed import require_same_on_all_ranks
+
+        require_same_on_all_ranks(state.epoch, run.device, what=f"resume state in {folder}")
     resumed_from = state.epoch
     while state.epoch < params.train.epochs and not state.stopped_early:
         record = _train_epoch(run, state.epoch, progress and rank == 0)
@@ -166,6 +171,7 @@ def _build(
         params=params, target=target, sources=sources, seed=seed, device=device, model=model, config=config,
         optimizer=optimizer, scheduler=scheduler, train_loader=train_loader, val_loader=val_loader,
         steps_per_epoch=steps, bf16=params.runtime.bf16 and device.type == "cuda", rank=rank,
+        world_size=world_size,
     )  # fmt: skip
 
 
@@ -252,7 +258,11 @@ def _train_epoch(run: _Run, epoch: int, show: bool) -> EpochRecord:
             bar.update()
             bar.set_postfix(loss=f"{terms['total']:.3f}", seq_s=f"{n_seq / (time.perf_counter() - t0):.1f}")
     seconds = time.perf_counter() - t0
-    acc, mf1 = _validate(run)
+    acc, mf1 = _validate(run) if run.rank == 0 else (math.nan, math.nan)
+    if run.world_size > 1:  # rank 0's metrics decide on every rank (their BatchNorm statistics differ)
+        from sleepdg.train.distributed import broadcast_from_rank0
+
+        acc, mf1 = broadcast_from_rank0((acc, mf1), run.device)
     lr = float(run.optimizer.param_groups[0]["lr"])
     loss = {t: v / max(n_steps, 1) for t, v in sums.items()}
     return EpochRecord(epoch + 1, lr, loss, acc, mf1, n_seq, seconds, n_seq / max(seconds, 1e-9))
