@@ -62,7 +62,7 @@ else:
     if " - " in eog:  # SHHS's bipolar EOG: a new two-channel Raw of EEG and EOG(R) - EOG(L)
         plus, minus = [s.strip() for s in eog.split(" - ")]
         data = [raw.get_data(picks=[eeg])[0], raw.get_data(picks=[plus])[0] - raw.get_data(picks=[minus])[0]]
-        info = mne.create_info([eeg, "EOG"], raw.info["sfreq"])
+        info = mne.create_info([eeg, "EOG"], raw.info["sfreq"], ch_types="eeg")  # misc would not be filtered
         raw = mne.io.RawArray(np.array(data), info, verbose="ERROR")
         eog = "EOG"
     raw.pick([eeg, eog])
