@@ -8,6 +8,7 @@ cheap and the shared project stays as built. Tests using it carry
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -148,3 +149,12 @@ def tiny_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TinyProje
     project.dvc("repro", "-q")
     project.commit("repro")
     yield project
+
+
+def tree_digest(folder: Path) -> str:
+    """sha256 over the relative paths and bytes of every file under ``folder``."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()

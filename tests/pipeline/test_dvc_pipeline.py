@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
@@ -10,21 +9,13 @@ import pandas as pd
 import pytest
 
 from sleepdg.params import DATASETS
-from tests.pipeline.conftest import TinyProject
+from tests.pipeline.conftest import TinyProject, tree_digest
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dvc")]
 
 
 def _ran(output: str) -> set[str]:
     return set(re.findall(r"Running stage '([^']+)'", output))
-
-
-def _digest(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(folder).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def test_dvc_repro_builds_every_dataset_and_is_then_up_to_date(tiny_project: TinyProject) -> None:
@@ -69,7 +60,7 @@ def test_changing_one_dataset_block_reruns_that_dataset_and_its_dependents_only(
 def test_failed_repro_outputs_come_back_with_dvc_checkout(tiny_project: TinyProject, tmp_path: Path) -> None:
     clone = tiny_project.clone(tmp_path / "clone")
     store = clone.root / "data" / "prepared" / "hmc"
-    before = _digest(store)
+    before = tree_digest(store)
     params = clone.params()
     params["prepare"]["hmc"]["eeg"] = ["NO SUCH CHANNEL"]
     clone.set_params(params)
@@ -79,7 +70,7 @@ def test_failed_repro_outputs_come_back_with_dvc_checkout(tiny_project: TinyProj
     assert not (store / "index.parquet").exists()  # DVC removed the stage's outputs before running it
     clone.run("git", "checkout", "params.yaml")
     clone.dvc("checkout", "prepare@hmc")
-    assert _digest(store) == before
+    assert tree_digest(store) == before
 
 
 def test_failed_prepare_from_the_cli_leaves_the_previous_store(
@@ -87,7 +78,7 @@ def test_failed_prepare_from_the_cli_leaves_the_previous_store(
 ) -> None:
     clone = tiny_project.clone(tmp_path / "clone")
     store = clone.root / "data" / "prepared" / "shhs"
-    before = _digest(store)
+    before = tree_digest(store)
     params = clone.params()
     params["prepare"]["shhs"]["eog"] = ["EOG(X) - EOG(L)"]
     clone.set_params(params)
@@ -95,5 +86,5 @@ def test_failed_prepare_from_the_cli_leaves_the_previous_store(
     assert failed.returncode == 1
     assert "shhs1-" in failed.stderr and "EOG(X) - EOG(L)" in failed.stderr
     assert "Traceback" not in failed.stderr
-    assert _digest(store) == before
+    assert tree_digest(store) == before
     assert sorted(p.name for p in store.parent.iterdir()) == sorted(DATASETS)  # no temporary left

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.pipeline.conftest import TinyProject
+from tests.pipeline.conftest import TinyProject, tree_digest
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dvc")]
 
@@ -50,14 +49,6 @@ def _with_credentials(project: TinyProject) -> TinyProject:
     return TinyProject(project.root, {**project.env, **CREDENTIALS})
 
 
-def _digest(folder: Path) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(folder).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def _ran(output: str) -> set[str]:
     return set(re.findall(r"Running stage '([^']+)'", output))
 
@@ -82,12 +73,14 @@ def test_a_fresh_clone_pulls_what_another_machine_computed_and_reruns_nothing(
 
     # A training machine: the prepared stores only, not the raw data (persist: true outs like any other).
     fresh.dvc("pull", "prepare")
-    assert _digest(fresh.root / "data" / "prepared") == _digest(tiny_project.root / "data" / "prepared")
+    assert tree_digest(fresh.root / "data" / "prepared") == tree_digest(
+        tiny_project.root / "data" / "prepared"
+    )
     assert not (fresh.root / "data" / "raw").exists()
     assert _ran(fresh.dvc("repro", "--allow-missing").stdout) == set()  # the missing raw data re-run nothing
 
     # Everything else, raw data included: then the clone is as the machine that computed it.
     fresh.dvc("pull")
     for folder in ("data/raw", "models"):
-        assert _digest(fresh.root / folder) == _digest(tiny_project.root / folder)
+        assert tree_digest(fresh.root / folder) == tree_digest(tiny_project.root / folder)
     assert "Data and pipelines are up to date" in fresh.dvc("status").stdout
