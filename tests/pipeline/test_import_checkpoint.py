@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import torch
 from safetensors.torch import load_file
 from typer.testing import CliRunner
@@ -13,15 +11,7 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from sleepdg.errors import CheckpointError
 from sleepdg.train.checkpoint import load_checkpoint
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread() -> Iterator[None]:
-    """One thread per xdist worker: oversubscribed OpenMP threads spin (tests/model/conftest.py)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+from tests.model.conftest import _one_torch_thread  # noqa: F401  (autouse: one torch thread per worker)
 
 
 def test_import_writes_a_checkpoint_that_loads_and_stages_like_the_reference(
