@@ -223,6 +223,8 @@ def predict(
     SequenceTooShortError
         A recording shorter than one model sequence.
     """
+    import torch
+
     from sleepdg.datasets.generic import read_generic, trailing_partial_s
     from sleepdg.plots import plot_hypnogram
     from sleepdg.preprocess import preprocess
@@ -246,7 +248,7 @@ def predict(
             f"{seq_len} epochs ({seq_len * EPOCH_S / 60:.1f} min)"
         )
     t2 = time.perf_counter()
-    epochs = preprocess(recording, common, None, select=False)
+    epochs = preprocess(recording, common, None, select=False, parallel=torch.get_num_threads() > 1)
     t3 = time.perf_counter()
     proba = ensemble_probabilities(loaded, epochs.x, device=torch_device)
     stages = proba.argmax(axis=1).astype(np.int8)

@@ -12,9 +12,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from sleepdg.model.cnn_ops import (
+    BANDED_MAX_CHANNELS,
     batchnorm_gelu_pool,
     conv_channels_last,
     conv_single_channel,
+    conv_single_channel_banded,
     fold_batchnorm,
     gelu_max_pool_channels_last,
 )
@@ -42,7 +44,9 @@ class ConvBlock(nn.Module):
         weight, bias = fold_batchnorm(self.conv, self.bn)
         if self.training:  # a frozen BatchNorm (running statistics) inside a training model
             return F.max_pool1d(F.gelu(self._conv_channels_first(x, weight, bias)), self.pool)
-        if x.dim() == 2:
+        if x.dim() == 2 and weight.shape[0] <= BANDED_MAX_CHANNELS:
+            y = conv_single_channel_banded(x, weight, bias)
+        elif x.dim() == 2:
             y = conv_single_channel(x, weight, bias, channels_last=True)
         else:
             y = conv_channels_last(x, weight, bias)  # (N, T, c_out)

@@ -14,6 +14,7 @@ from sleepdg.model.cnn_ops import (
     batchnorm_gelu_pool,
     conv_channels_last,
     conv_single_channel,
+    conv_single_channel_banded,
     fold_batchnorm,
     gelu_max_pool_channels_last,
 )
@@ -81,6 +82,17 @@ def test_single_channel_im2col_convolution_equals_conv1d(channels_last: bool) ->
     expected = F.conv1d(x[:, None], w, b, padding=4)  # (N, C, T)
     got = conv_single_channel(x, w, b, channels_last=channels_last)
     torch.testing.assert_close(got.transpose(1, 2) if channels_last else got, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(("block", "t", "with_bias"), [(12, 3000, True), (5, 61, True), (16, 40, False), (1, 9, True)])
+def test_banded_single_channel_convolution_equals_conv1d(block: int, t: int, with_bias: bool) -> None:
+    g = torch.Generator().manual_seed(8)
+    x, w, b = torch.randn(3, t, generator=g), torch.randn(6, 1, 9, generator=g), torch.randn(6, generator=g)
+    bias = b if with_bias else None
+    expected = F.conv1d(x[:, None], w, bias, padding=4).transpose(1, 2)  # (N, T, C)
+    got = conv_single_channel_banded(x, w, bias, block=block)
+    assert got.shape == (3, t, 6)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_channels_last_convolution_equals_conv1d() -> None:
