@@ -139,6 +139,7 @@ def run_indomain(
     """
     from sleepdg.evaluate import evaluate_checkpoint
     from sleepdg.train import train_fold
+    from sleepdg.train.sampler import cycled_sampler
 
     name = f"indomain-{dataset}"
     index = read_index(Path(prepared_root) / dataset)
@@ -154,6 +155,12 @@ def run_indomain(
             out_dir=Path(models_root) / name,
             scratch_root=Path(scratch_root) / name / "train",
             progress=progress,
+            # steps-matched: as many steps per epoch as a LODO fold, however few the subjects
+            sampler_factory=(
+                cycled_sampler(params.train.max_steps_per_epoch * params.train.batch_size)
+                if params.train.max_steps_per_epoch
+                else None
+            ),
         )
     finally:
         shutil.rmtree(workspace, ignore_errors=True)
