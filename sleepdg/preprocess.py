@@ -110,7 +110,8 @@ def bandpass(
     pad = min(half, len(x) - 1)
     # MNE's "reflect_limited" padding: odd reflection about each edge, zeros beyond the signal's length
     left, right = 2 * x[0] - x[pad:0:-1], 2 * x[-1] - x[-2 : -pad - 2 : -1]
-    padded = np.concatenate([np.zeros(half - pad, np.float32), left, x, right, np.zeros(half - pad, np.float32)])
+    zeros = np.zeros(half - pad, np.float32)
+    padded = np.concatenate([zeros, left, x, right, zeros])
     return oaconvolve(padded, taps, mode="valid")
 
 

@@ -39,7 +39,10 @@ def test_fir_bandpass_matches_mne_filter_data() -> None:
     x = np.random.default_rng(1).standard_normal(30_000).cumsum()
     expected = mne.filter.filter_data(x[None], 100.0, 0.3, 35.0, fir_design="firwin", verbose=False)[0]
     np.testing.assert_allclose(
-        bandpass(x, 100.0, (0.3, 35.0), "fir"), expected, rtol=0, atol=1e-6 * np.abs(x).max()  # float32 FFT convolution
+        bandpass(x, 100.0, (0.3, 35.0), "fir"),
+        expected,
+        rtol=0,
+        atol=1e-6 * np.abs(x).max(),  # float32 FFT
     )
 
 

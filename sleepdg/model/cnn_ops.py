@@ -47,7 +47,9 @@ BANDED_BLOCK = 12  # outputs per row of the banded product; 8-16 are equally fas
 BANDED_MAX_CHANNELS = 32  # above this, its (block + k - 1) / k more MACs cost more than the im2col copy saves
 
 
-def conv_single_channel_banded(x: Tensor, weight: Tensor, bias: Tensor | None, block: int = BANDED_BLOCK) -> Tensor:
+def conv_single_channel_banded(
+    x: Tensor, weight: Tensor, bias: Tensor | None, block: int = BANDED_BLOCK
+) -> Tensor:
     """Same-padded stride-1 convolution of one-channel signals x (N, T) by weight (C, 1, k) → (N, T, C).
 
     Each row of the product is one window of ``block + k - 1`` samples (a stride-``block`` view, copied

@@ -18,7 +18,7 @@ dropout            0.1                       0.1
 checkpoint fits (3,517,445 parameters with its four MDTA layers). ``small`` keeps every kernel,
 pool, head width and token count (30 one-second tokens + one global token per modality) and
 narrows the widths: 583,877 parameters, and 4-5 times less CPU time than ``paper`` per training
-step, 3.5 times less per night of inference (``benchmarks/bench_model.py`` measures both).
+step, 4-5 times less per night of inference (``benchmarks/bench_model.py`` measures both).
 
 The epoch-sequence encoders, the shared projection and the decoder are ``seq_width = 2 * d_model``
 wide: the concatenated EEG and EOG features (256 in the reference, where it is hard-coded).

@@ -84,7 +84,9 @@ def test_single_channel_im2col_convolution_equals_conv1d(channels_last: bool) ->
     torch.testing.assert_close(got.transpose(1, 2) if channels_last else got, expected, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize(("block", "t", "with_bias"), [(12, 3000, True), (5, 61, True), (16, 40, False), (1, 9, True)])
+@pytest.mark.parametrize(
+    ("block", "t", "with_bias"), [(12, 3000, True), (5, 61, True), (16, 40, False), (1, 9, True)]
+)
 def test_banded_single_channel_convolution_equals_conv1d(block: int, t: int, with_bias: bool) -> None:
     g = torch.Generator().manual_seed(8)
     x, w, b = torch.randn(3, t, generator=g), torch.randn(6, 1, 9, generator=g), torch.randn(6, generator=g)
