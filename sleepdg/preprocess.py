@@ -172,7 +172,8 @@ def preprocess(
                 recording.source[0] if recording.source else recording.record_id,
                 "no N1-REM epoch to trim wake around",
             )
-    x, y = np.ascontiguousarray(x[keep], dtype=np.float32), y[keep]
+    trimmed = keep.stop - keep.start < n_epochs  # copy: do not keep the untrimmed night alive in a view
+    x, y = x[keep].astype(np.float32, copy=trimmed), y[keep]
     mean, std = x.mean(axis=(0, 2), dtype=np.float64), x.std(axis=(0, 2), dtype=np.float64)  # float64 sums
     if common.normalise == "zscore":
         if np.any(std == 0):

@@ -43,7 +43,7 @@ def conv_single_channel(x: Tensor, weight: Tensor, bias: Tensor | None, *, chann
     return torch.baddbmm(bias[:, None], w, cols.transpose(1, 2))
 
 
-BANDED_BLOCK = 12  # outputs per row of the banded product; 8-16 are equally fast (benchmarks/bench_model.py)
+BANDED_BLOCK = 12  # outputs per row of the banded product; 8-16 run equally fast on this CPU (16 channels)
 BANDED_MAX_CHANNELS = 32  # above this, its (block + k - 1) / k more MACs cost more than the im2col copy saves
 
 
