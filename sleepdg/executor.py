@@ -143,8 +143,9 @@ def _lost_message(item: Any, exc: BaseException) -> str:
 
     return (
         f"task {item!r} was given up: the Dask workers running it died more than "
-        f"allowed-failures times ({ALLOWED_FAILURES} on a local cluster) ({exc}); a worker killed "
-        "for memory points at a recording too large for it: use fewer, larger workers"
+        f"allowed-failures times ({ALLOWED_FAILURES} on a local cluster) ({exc}); the cause may be this "
+        "task or one that ran beside it on the same worker; a worker killed for memory points at a "
+        "recording too large for it: use fewer, larger workers"
     )
 
 

@@ -97,9 +97,11 @@ def test_workers_that_do_not_see_a_data_folder_stop_the_run_before_any_task(
 
 
 def test_a_task_whose_worker_dies_more_often_than_allowed_is_given_up_naming_it(address: str) -> None:
+    # One item: a task queued behind it on the same worker would die with it and could be reported
+    # first (Dask cannot tell the culprit from a bystander; the message says so).
     fn = functools.partial(_die_on, "SN002")
-    with pytest.raises(WorkerLostError, match=r"task 'SN002' was given up"):
-        list(map_unordered(fn, ["SN001", "SN002", "SN003"], workers=1, scheduler=address))
+    with pytest.raises(WorkerLostError, match=r"task 'SN002' was given up.*allowed-failures"):
+        list(map_unordered(fn, ["SN002"], workers=1, scheduler=address))
 
 
 def test_without_dask_installed_the_error_names_the_extra_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
