@@ -145,15 +145,24 @@ def eye_movements(x: np.ndarray, fs: float, velocity_uv_s: float, amplitude_uv: 
     return peaks[change >= amplitude_uv] / fs
 
 
-def blinks(x: np.ndarray, fs: float, polarity: float, amplitude_uv: float) -> np.ndarray:
+def blinks(
+    x: np.ndarray,
+    fs: float,
+    polarity: float,
+    amplitude_uv: float,
+    *,
+    side_s: float = 0.3,
+    tolerance: float = 0.5,
+) -> np.ndarray:
     """Times (s) of blink-shaped bumps: ≥ ``amplitude_uv`` with ``polarity``, 0.08–0.3 s wide at half
-    height, back near the baseline on both sides (0.4 s away), unlike the steps of eye movements."""
+    height, back near the baseline on both sides (``side_s`` away, levels within ``tolerance`` × the
+    height of each other), unlike the steps of eye movements."""
     y = np.sign(polarity) * band_filter(x, fs, 0.3, 10.0, order=2)
     peaks, _props = signal.find_peaks(y, prominence=amplitude_uv, width=(0.08 * fs, 0.3 * fs), rel_height=0.5)
-    side = int(0.4 * fs)
+    side = int(side_s * fs)
     left, right = np.clip(peaks - side, 0, len(y) - 1), np.clip(peaks + side, 0, len(y) - 1)
     height = y[peaks] - (y[left] + y[right]) / 2
-    symmetric = (np.abs(y[left] - y[right]) < 0.3 * height) & (height >= amplitude_uv)
+    symmetric = (np.abs(y[left] - y[right]) < tolerance * height) & (height >= amplitude_uv)
     return peaks[symmetric] / fs
 
 

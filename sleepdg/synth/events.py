@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 Waveform = Callable[[np.ndarray, np.ndarray], np.ndarray]
-SPINDLE_AMP_UV = [15.0, 40.0]  # sinusoid amplitude at C; §1.2 says 10–30, raised so N2 sigma beats REM
+SPINDLE_AMP_UV = [17.0, 46.0]  # sinusoid amplitude at C; §1.2 says 10–30, raised so N2 sigma beats REM
+# (acceptance check 1) at the frontal leads and low spindle factors (0.65–0.75) of the older datasets
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def _lognormal(rng: np.random.Generator, median: float, sigma: float, size: int)
 def draw_spindles(
     times_s: np.ndarray, rng: np.random.Generator, *, freq_hz: float, amp_scale: float
 ) -> Events:
-    """Spindles at ``times_s`` (centres): duration LogN(0.9 s, 0.3) in 0.5–2 s, f ± 0.3 Hz, 15–40 µV."""
+    """Spindles at ``times_s`` (centres): duration LogN(0.9 s, 0.3) in 0.5–2 s, f ± 0.3 Hz, 17–46 µV."""
     m = len(times_s)
     dur = np.clip(_lognormal(rng, 0.9, 0.3, m), 0.5, 2.0)
     return Events(

@@ -85,6 +85,11 @@ def test_scaled_knobs_stay_physical_at_the_extremes() -> None:
             p = scaled_profile(name, lam)
             assert p.lp_hz >= 8.0 and p.hp_hz > 0 and p.spindle_density > 0 and p.white_noise_uv >= 0
             assert p.blink_uv[0] > 0 and 0 <= 3 * p.label_noise <= 1
+    # HMC, far from the mean, hits the floors: slow frontal spindles (not below a detector's 12–15 Hz
+    # band) and some amplifier noise (else its native noise floor carries the stage, check 6)
+    hmc = scaled_profile("hmc", 2.0)
+    assert (hmc.spindle_hz, hmc.white_noise_uv) == (12.0, 0.1)
+    assert scaled_profile("hmc", 1.0).spindle_hz == 12.0 and scaled_profile("isruc", 2.0).spindle_hz > 12.0
 
 
 def test_strict_realism_gives_shhs_its_documented_low_pass() -> None:
