@@ -14,7 +14,7 @@ from sleepdg.download.extract import (
     safe_extract,
 )
 from sleepdg.download.http import FetchResult, HttpClient, HttpOptions, partial_path
-from sleepdg.download.run import ARCHIVES_NAME, RECORD_NAME, download_dataset
+from sleepdg.download.run import ARCHIVES_NAME, RECORD_NAME, download_dataset, generator_digest
 from sleepdg.download.sources import RemoteFile
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "RemoteFile",
     "UnsafeArchiveError",
     "download_dataset",
+    "generator_digest",
     "parse_sha256sums",
     "partial_path",
     "require_rar_tool",

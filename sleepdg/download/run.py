@@ -13,6 +13,7 @@ sha256, since ISRUC publishes no checksum and the archives are deleted after ext
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import logging
 import os
@@ -89,6 +90,21 @@ def download_dataset(
 # -- synthetic --------------------------------------------------------------------------------
 
 
+def generator_digest() -> str:
+    """sha256 of the generator's source: ``sleepdg/synth`` and ``sleepdg/io`` (its file writers), the
+    folders `dvc.yaml` lists for the download stage, plus ``sleepdg/stages.py``.
+
+    Synthetic files are kept (the stage's output persists) only while this digest is unchanged, so
+    a change to the generator rewrites them instead of leaving the previous generator's data.
+    """
+    package = Path(__file__).resolve().parent.parent  # sleepdg/, found without importing the generator
+    files = sorted([*package.joinpath("synth").rglob("*.py"), *package.joinpath("io").rglob("*.py")])
+    digest = hashlib.sha256()
+    for path in [*files, package / "stages.py"]:
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def _synthesise(dataset: str, out_dir: Path, params: Params) -> list[ManifestEntry]:
     request = {
         "dataset": dataset,
@@ -97,10 +113,11 @@ def _synthesise(dataset: str, out_dir: Path, params: Params) -> list[ManifestEnt
         "hours": params.synthetic.hours,
         "seed": params.synthetic.seed,
         "shift_scale": getattr(params.synthetic.shift_scale, dataset),
+        "generator": generator_digest(),
     }
     done = _finished_entries(out_dir, request)
     if done is not None:
-        log.info("%s: synthetic files already written with these params", dataset)
+        log.info("%s: synthetic files already written with these params and this generator", dataset)
         return done
     previous = _read_record(out_dir)
     if previous.get("source") == "real" or (not previous and (out_dir / MANIFEST_NAME).exists()):

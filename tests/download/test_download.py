@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from sleepdg.download import ARCHIVES_NAME, RECORD_NAME, ArchiveToolError, download_dataset
+from sleepdg.download import ARCHIVES_NAME, RECORD_NAME, ArchiveToolError, download_dataset, generator_digest
 from sleepdg.errors import ChecksumError, DownloadError
 from sleepdg.manifest import read_manifest
 from sleepdg.params import Params, parse_params
@@ -240,3 +240,10 @@ def test_synthetic_source_writes_the_generators_files_and_their_manifest_once(
     assert download_dataset("shhs", out, params) == entries
     assert {e.path: (out / e.path).stat().st_mtime_ns for e in entries} == stamps
     assert sorted(p.name for p in Path("data/raw").iterdir()) == ["shhs"]  # no temporary left
+    # files written by another version of the generator are rewritten, not kept
+    record = json.loads((out / RECORD_NAME).read_text())
+    assert record["generator"] == generator_digest()
+    (out / RECORD_NAME).write_text(json.dumps({**record, "generator": "an older generator"}))
+    assert download_dataset("shhs", out, params) == entries  # same seed and code: same bytes
+    assert json.loads((out / RECORD_NAME).read_text())["generator"] == generator_digest()
+    assert all((out / e.path).stat().st_mtime_ns != stamps[e.path] for e in entries)
