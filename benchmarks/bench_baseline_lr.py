@@ -91,9 +91,9 @@ def evaluate(data: Data) -> dict[str, tuple[dict[str, float], dict[str, float]]]
 
 def _ok(w: dict[str, float], lo: dict[str, float]) -> bool:
     drop = w["acc"] - lo["acc"]
-    return bool(
-        0.70 <= w["acc"] <= 0.85 and 0.65 <= w["mf1"] <= 0.82 and 0.03 <= drop <= 0.20 and lo["acc"] >= 0.60
-    )
+    within_ok = 0.70 <= w["acc"] <= 0.85 and 0.65 <= w["mf1"] <= 0.82
+    stages_ok = 0.35 <= w["f1_N1"] <= 0.65 and w["f1_W"] <= 0.93
+    return bool(within_ok and stages_ok and 0.03 <= drop <= 0.20 and lo["acc"] >= 0.60)
 
 
 def print_table(

@@ -110,3 +110,10 @@ def test_chin_tone_falls_from_wake_to_n2_to_rem(hmc: dict) -> None:
     rms = np.sqrt((sos_band.reshape(len(STAGES), -1) ** 2).mean(axis=1))
     w, n2, rem = (_stage_mean(rms, s) for s in (0, 2, 4))
     assert 0.2 <= n2 / w <= 0.65 and 0.03 <= rem / w <= 0.3
+
+
+def test_blinks_mark_wake_on_the_e1_e2_pair(hmc: dict) -> None:
+    x = _model_rate(hmc, "EOG E1-M2") - _model_rate(hmc, "EOG E2-M2")  # blinks anti-phase: V weight −1
+    t = checks.blinks(x, FS, -1.0, 0.6 * 120.0)  # 60 % of HMC's smallest blink on the pair
+    wake, sleep = checks.rate_per_min(t, STAGES, 0), max(checks.rate_per_min(t, STAGES, s) for s in (2, 3))
+    assert wake >= 2.0 and wake >= 5 * sleep and sleep < 0.5  # one subject: its eyes are mostly closed
