@@ -10,6 +10,7 @@ is applied where a benchmark needs it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from scipy import signal
@@ -71,7 +72,7 @@ def make_night(
     *,
     hours: float = 8.0,
     profile: DatasetProfile | None = None,
-    channels: str = "model",
+    channels: Literal["all", "model"] = "model",
 ) -> Night:
     """Generate one night of ``dataset`` and return its preprocessed model channels."""
     rng = np.random.default_rng(seed)

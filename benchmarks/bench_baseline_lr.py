@@ -125,7 +125,9 @@ def main() -> None:
         name, value = item.split("=")
         scales[name] = float(value)
     t0 = time.perf_counter()
-    data = {ds: dataset_features(ds, scales[ds], args.nights, args.hours, args.cache) for ds in DATASETS}
+    data: Data = {
+        ds: dataset_features(ds, scales[ds], args.nights, args.hours, args.cache) for ds in DATASETS
+    }
     print(
         f"{args.nights} nights per dataset, {sum(len(d[1]) for d in data.values())} scored epochs, "
         f"features in {time.perf_counter() - t0:.0f} s"

@@ -88,35 +88,32 @@ def _eye_movement_times(night: Night, dataset: str, profile: DatasetProfile) -> 
     return checks.eye_movements(x, FS, 300.0 * h, 40.0 * h)
 
 
-# On one lead the EEG leak stays (K-complexes and slow waves can look like blinks): a stricter
-# baseline test there (levels 0.4 s either side within 0.3 × the height) than on an E1 − E2 pair.
-_STRICT_BLINK = {"side_s": 0.4, "tolerance": 0.3}
-
-
-def _blink_times(night: Night, dataset: str, profile: DatasetProfile) -> np.ndarray:
-    """Blink detector input: E1 − E2 where blinks are anti-phase on the pair (EEG leak and K-complexes
-    cancel), Fpz-Cz on Sleep-EDF (its bipolar horizontal EOG barely sees blinks: vertical weight 0.1,
-    where the detector found 17 % of them), else one lead; the threshold is 60 % of the smallest
-    blink the generator draws at that lead."""
-    n = len(night.true)
-    v_model = abs(EOG_WEIGHTS[profile.channel(profile.model_labels[-1]).site][1])
-    smallest_v = float(np.clip(profile.blink_uv[0] / v_model, *BLINK_V_UV))  # on the vertical source
+def _blink_lead(dataset: str, profile: DatasetProfile) -> tuple[str, float, bool]:
+    """(derivation, vertical eye-source weight on it, one lead) the blink detector reads: E1 − E2 where
+    blinks are anti-phase on the pair (EEG leak and K-complexes cancel), Fpz-Cz on Sleep-EDF (its
+    bipolar horizontal EOG barely sees blinks: vertical weight 0.1, where the detector found 17 % of
+    them), else the model EOG lead."""
     if dataset == "sleepedf":
-        v = EEG_WEIGHTS["FpzCz"]["eye_v"]
-        x = to_model_rate(*derivation(night.raw, "EEG Fpz-Cz"))
-        x = x[night.start_epoch * 3000 : (night.start_epoch + n) * 3000]
-        return checks.blinks(x, FS, v, 0.6 * smallest_v * v, **_STRICT_BLINK)
+        return "EEG Fpz-Cz", EEG_WEIGHTS["FpzCz"]["eye_v"], True
     labels = EOG_PAIR.get(dataset, (profile.model_labels[-1],))
     v = EOG_WEIGHTS[profile.channel(labels[0]).site][1]
     if len(labels) == 2 and EOG_WEIGHTS[profile.channel(labels[1]).site][1] != v:
-        v -= EOG_WEIGHTS[profile.channel(labels[1]).site][1]
-    else:  # SHHS: blinks are common to EOG(L) and EOG(R), so read EOG(L)
-        labels = labels[:1]
-    entry = " - ".join(labels)
+        return " - ".join(labels), v - EOG_WEIGHTS[profile.channel(labels[1]).site][1], False
+    return labels[0], v, True  # SHHS: blinks are common to EOG(L) and EOG(R), so read EOG(L)
+
+
+def _blink_times(night: Night, dataset: str, profile: DatasetProfile) -> np.ndarray:
+    """Blink times; the threshold is 60 % of the smallest blink the generator draws at the lead read.
+    One lead keeps its EEG leak (K-complexes and slow waves can look like blinks), so its baseline
+    test is stricter (levels 0.4 s either side within 0.3 × the height) than on a pair."""
+    n = len(night.true)
+    entry, v, one_lead = _blink_lead(dataset, profile)
+    v_model = abs(EOG_WEIGHTS[profile.channel(profile.model_labels[-1]).site][1])
+    smallest_v = float(np.clip(profile.blink_uv[0] / v_model, *BLINK_V_UV))  # on the vertical source
     x = to_model_rate(*derivation(night.raw, entry))[
         night.start_epoch * 3000 : (night.start_epoch + n) * 3000
     ]
-    strict = {} if len(labels) == 2 else _STRICT_BLINK  # one lead keeps its EEG leak
+    strict = {"side_s": 0.4, "tolerance": 0.3} if one_lead else {}
     return checks.blinks(x, FS, v, 0.6 * smallest_v * abs(v), **strict)
 
 
